@@ -51,6 +51,9 @@ class MxHost:
     priority: int
 
 
+DEFAULT_MX_HOSTS = tuple(MxHost(h, p) for h, p in MAILBOX_ORG_MX_HOSTS)
+
+
 @dataclass(frozen=True)
 class DkimSettings:
     """CNAME delegation to mailbox.org (``selectors``), or TXT keys the user supplies (``keys``)."""
@@ -85,7 +88,7 @@ class DomainSettings:
     security_keys: tuple[SecurityKey, ...]
     zone_id: str | None = None
     mx: bool = True
-    mx_hosts: tuple[MxHost, ...] = tuple(MxHost(h, p) for h, p in MAILBOX_ORG_MX_HOSTS)
+    mx_hosts: tuple[MxHost, ...] = DEFAULT_MX_HOSTS
     spf: SpfPolicy | None = field(default_factory=SpfPolicy)
     dkim: DkimSettings | None = field(default_factory=DkimSettings)
     dmarc: DmarcPolicy | None = None
@@ -554,7 +557,7 @@ def parse_domain(raw: Any, where: str, problems: Problems) -> DomainSettings | N
         zone_id = None
 
     mx = r.bool_(fields.get("mx"), fields.path("mx")) if fields.has("mx") else True
-    mx_hosts = DomainSettings.__dataclass_fields__["mx_hosts"].default
+    mx_hosts = DEFAULT_MX_HOSTS
     if fields.has("mxHosts"):
         mx_hosts = r.list_of(fields.get("mxHosts"), fields.path("mxHosts"), lambda v, w: _mx_host(r, v, w)) or ()
         if fields.get("mxHosts") == []:
