@@ -265,7 +265,8 @@ def wait_for(watch: Watch, say: Callable[[str], None] = _say) -> None:
     A line when the set of answers changed (checked every PROGRESS_MIN_SECONDS) and at least
     every PROGRESS_MAX_SECONDS; `watch.wait` returns the moment the watch finishes.
     """
-    if watch.wait(0):
+    # First line once the servers have answered, so it says what they serve.
+    if watch.wait_first_round(watch.spec.query_timeout_seconds * 2 + 1):
         return
     say(watch.progress())
     last_summary, last_time = watch.pending_summary(), time.monotonic()

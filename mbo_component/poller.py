@@ -87,6 +87,12 @@ class Watch:
             )
             return self.finished_state
 
+    def wait_first_round(self, timeout: float) -> bool:
+        """Block until the first polling round has answers (or the watch finished)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.finished_state or self.rounds > 0, timeout)
+            return self.finished_state
+
     def kick(self) -> None:
         """Poll again now, with the interval back at its start (the TXT records were just created)."""
         loop, event = self._loop, self._kick
@@ -162,7 +168,7 @@ class Watch:
             if known:
                 sentence += (
                     f"; the name did not exist when polling began, so resolvers that asked for it earlier, "
-                    f"mailbox.org's included, may cache its absence for up to {_duration(max(known))} "
+                    f"mailbox.org's included, may cache its absence for up to {_ttl(max(known))} "
                     f"(min of SOA TTL and SOA MINIMUM, RFC 2308) after it appears"
                 )
             else:
@@ -209,6 +215,10 @@ class Watch:
 
 def _iso(stamp: float) -> str:
     return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _ttl(seconds: int) -> str:
+    return f"{seconds} s ({_duration(seconds)})" if seconds >= 120 else f"{seconds} s"
 
 
 def _duration(seconds: float) -> str:
