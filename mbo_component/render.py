@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .records import Record
 from .settings import DomainSettings
+
+if TYPE_CHECKING:
+    from .check import CheckReport
 
 PLAN_SCHEMA = "mbo-dns.plan/1"
 CHECK_SCHEMA = "mbo-dns.check/1"
@@ -87,6 +90,91 @@ def plan_json(planned: Sequence[tuple[DomainSettings, list[Record]]], stack_file
                 "records": [record_json(r) for r in records],
             }
             for s, records in planned
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+# ---- check ------------------------------------------------------------------------------------
+
+_MARK = {"ok": "ok", "missing": "MISSING", "different": "DIFFERENT", "partial": "PARTIAL", "unknown": "UNKNOWN"}
+_EXIT_TEXT = {0: "everything required is in place", 1: "problems found", 3: "the check could not run completely"}
+
+
+def check_table(report: "CheckReport") -> str:
+    from .check import exit_code
+
+    blocks: list[str] = []
+    for d in report.domains:
+        where = f"zone {d.zone}, " if d.zone else ""
+        head = f"{d.domain} ({where}servers: {', '.join(d.servers) or 'none found'})"
+        rows = []
+        for r in d.records:
+            note = r.detail if r.status != "ok" else ""
+            rows.append((_MARK[r.status], r.record.name, r.record.type, shown_value(r.record, 60), clip(note, 100)))
+        lines = [head, _table(rows, ("STATUS", "NAME", "TYPE", "EXPECTED", "SERVED / NOTE"))]
+        if d.spf_lookups is not None:
+            lines.append(f"SPF DNS lookups (includes followed): {d.spf_lookups} of 10")
+        lines += [f"CONFLICT {c.kind}: {c.name}: {c.message}" for c in d.conflicts]
+        lines += [f"NOT CHECKED {f.server}: {f.name} {f.rdtype}: {f.message}" for f in d.failures]
+        blocks.append("\n".join(lines))
+    code = exit_code(report)
+    counts = _counts(report)
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    blocks.append(
+        f"{len(report.domains)} domain{'s' if len(report.domains) != 1 else ''} checked in {report.seconds:.2f} s: "
+        f"{summary or 'nothing to check'}. Exit {code}: {_EXIT_TEXT[code]}."
+    )
+    return "\n\n".join(blocks) + "\n"
+
+
+def _counts(report: "CheckReport") -> dict[str, int]:
+    from .check import STATUSES
+
+    counts = {s: 0 for s in STATUSES}
+    for d in report.domains:
+        for r in d.records:
+            counts[r.status] += 1
+    counts["conflicts"] = sum(len(d.conflicts) for d in report.domains)
+    counts["not checked"] = sum(len(d.failures) for d in report.domains)
+    return counts
+
+
+def check_json(report: "CheckReport", stack_file: str, code: int) -> str:
+    counts = _counts(report)
+    counts["failures"] = counts.pop("not checked")
+    doc = {
+        "schema": CHECK_SCHEMA,
+        "stack_file": stack_file,
+        "exit_code": code,
+        "ok": code == 0,
+        "seconds": round(report.seconds, 3),
+        "summary": counts,
+        "domains": [
+            {
+                "domain": d.domain,
+                "zone": d.zone,
+                "servers": d.servers,
+                "ok": not d.problems and not d.failures and all(r.status == "ok" for r in d.records),
+                "spf_lookups": d.spf_lookups,
+                "records": [
+                    {
+                        **record_json(r.record),
+                        "status": r.status,
+                        "served": list(r.served),
+                        "detail": r.detail,
+                        "answers": [
+                            {"server": a.server, "status": a.status, "values": list(a.values)} for a in r.answers
+                        ],
+                    }
+                    for r in d.records
+                ],
+                "conflicts": [{"kind": c.kind, "name": c.name, "message": c.message} for c in d.conflicts],
+                "failures": [
+                    {"server": f.server, "name": f.name, "type": f.rdtype, "message": f.message} for f in d.failures
+                ],
+            }
+            for d in report.domains
         ],
     }
     return json.dumps(doc, indent=2) + "\n"
