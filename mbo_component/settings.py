@@ -207,7 +207,7 @@ class _Reader:
 
 _HEX = re.compile(r"^[0-9a-f]+$")
 _KEY_LINE = re.compile(
-    r"^(?P<name>\S+)\s+(?:(?P<ttl>\d+)\s+)?(?:IN\s+)?TXT\s+(?P<value>\"[^\"]*\"|\S+)$", re.IGNORECASE
+    r"^(?P<name>\S+)\s+(?:(?P<ttl>\d+)\s+)?(?:IN\s+)?TXT\s+(?P<value>\"[^\"]*\"|[^\s\"]+)$", re.IGNORECASE
 )
 
 
@@ -362,6 +362,12 @@ def _dkim(r: _Reader, raw: Any, where: str) -> DkimSettings | None:
         r.problems.error(w, f"{value!r} is not a DKIM selector (one DNS label such as MBO0001)")
         return None
 
+    def no_case_duplicates(selectors: Sequence[str], w: str) -> None:
+        # DNS names are case-insensitive: MBO0001 and mbo0001 are the same record.
+        lowered = [s.lower() for s in selectors]
+        for dup in sorted({s for s in lowered if lowered.count(s) > 1}):
+            r.problems.error(w, f"the selector {dup!r} is given twice (selectors are not case-sensitive)")
+
     result: DkimSettings | None = DkimSettings()
     if fields.has("selectors") and fields.has("keys"):
         r.problems.error(where, "give either 'selectors' (CNAME to mailbox.org) or 'keys' (your own TXT keys), not both")
@@ -376,11 +382,13 @@ def _dkim(r: _Reader, raw: Any, where: str) -> DkimSettings | None:
             s, text = selector(sel, w), _dkim_text(r, value, w)
             if s is not None and text is not None:
                 parsed.append((s, text))
+        no_case_duplicates([s for s, _ in parsed], fields.path("keys"))
         result = DkimSettings(selectors=(), keys=tuple(parsed))
     elif fields.has("selectors"):
         selectors = r.list_of(fields.get("selectors"), fields.path("selectors"), selector)
-        if selectors == ():
+        if fields.get("selectors") == []:  # not when every listed selector was invalid (reported already)
             r.problems.error(fields.path("selectors"), "is empty: list selectors, or set dkim: false")
+        no_case_duplicates(selectors or (), fields.path("selectors"))
         result = DkimSettings(selectors=selectors or ())
     fields.finish()
     return result
