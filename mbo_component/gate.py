@@ -280,7 +280,7 @@ def wait_for(watch: Watch, say: Callable[[str], None] = _say) -> None:
 
 def _failure_message(watch: Watch) -> str:
     # Details first, the actionable sentence last: the engine shows the traceback's last line.
-    lines = [f"{m.name}: {m.describe()}" for m in watch.missing()]
+    lines = [m.describe(with_name=True) for m in watch.missing()]
     return "\n".join(["not verified:", *lines, watch.failure()])
 
 

@@ -36,10 +36,16 @@ class Missing:
     answer: Answer | None  # None: not asked yet
     resolver: bool = False
 
-    def describe(self) -> str:
-        said = self.answer.describe(self.expected) if self.answer else "not asked yet"
+    def describe(self, with_name: bool = False) -> str:
         role = "resolver " if self.resolver else ""
-        return f"{role}{self.server} answered {said}"
+        if self.answer is None:
+            said = "was not asked yet"
+        elif self.answer.status == "timeout":
+            said = f"did not answer within {self.answer.detail.removeprefix('after ')}"
+        else:
+            said = f"answered {self.answer.describe(self.expected)}"
+        prefix = f"{self.name}: " if with_name else ""
+        return f"{prefix}{role}{self.server} {said}"
 
 
 class Watch:
@@ -128,7 +134,7 @@ class Watch:
 
     def pending_summary(self) -> str:
         """What is missing and what each said, without the clock (to detect change)."""
-        return f"{self.state}|{self.problem}|" + "; ".join(f"{m.name}: {m.describe()}" for m in self.missing())
+        return f"{self.state}|{self.problem}|" + "; ".join(m.describe(with_name=True) for m in self.missing())
 
     def progress(self) -> str:
         """One line for `pulumi up` output: who still lacks which value and what they answer."""
@@ -141,7 +147,7 @@ class Watch:
             return f"{self.spec.domain}: looking up the authoritative nameservers{extra}"
         missing = self.missing()
         total = (len(self.servers) + len(self.resolvers)) * len(self.spec.keys)
-        parts = "; ".join(f"{m.name}: {m.describe()}" for m in missing[:6])
+        parts = "; ".join(m.describe(with_name=True) for m in missing[:6])
         more = f"; +{len(missing) - 6} more" if len(missing) > 6 else ""
         verb = "gave up after" if self.state == "expired" else "waiting"
         return (
@@ -154,26 +160,31 @@ class Watch:
         missing = self.missing()
         names = sorted({m.name for m in missing}) or [n for n, _ in self.spec.keys]
         if not self.servers and self.problem:
-            who = f"no nameserver could be queried ({self.problem})"
+            who = f"no nameserver could be queried: {self.problem}"
         else:
-            who = "; ".join(m.describe() for m in missing) or "no server answered"
+            # Grouped per record so several keys stay readable in one sentence.
+            who = "; ".join(
+                f"{name}: " + ", ".join(m.describe() for m in missing if m.name == name) for name in names
+            ) or "no server answered"
+        record = "record" if len(names) == 1 else "records"
         sentence = (
-            f"The security key TXT record {', '.join(names)} was not served with the expected value "
+            f"The security key TXT {record} {', '.join(names)} {'was' if len(names) == 1 else 'were'} not served with the expected value "
             f"by every nameserver within {_duration(self.waited())} ({who}), so the MX records were not "
             f"created: fix the TXT record at your DNS provider (or raise timeoutSeconds) and run `pulumi up` again"
         )
-        ttls = [self.first_missing[n] for n in names if n in self.first_missing]
-        if ttls:
-            known = [t for t in ttls if t is not None]
+        absent = [n for n in names if n in self.first_missing]
+        if absent:
+            known = [t for t in (self.first_missing[n] for n in absent) if t is not None]
+            what = f"{absent[0]} did not exist" if len(absent) == 1 else f"{', '.join(absent)} did not exist"
             if known:
                 sentence += (
-                    f"; the name did not exist when polling began, so resolvers that asked for it earlier, "
+                    f"; {what} when polling began, so resolvers that asked for it earlier, "
                     f"mailbox.org's included, may cache its absence for up to {_ttl(max(known))} "
                     f"(min of SOA TTL and SOA MINIMUM, RFC 2308) after it appears"
                 )
             else:
                 sentence += (
-                    "; the name did not exist when polling began, so resolvers that asked for it earlier, "
+                    f"; {what} when polling began, so resolvers that asked for it earlier, "
                     "mailbox.org's included, may cache its absence for the zone's negative TTL (RFC 2308)"
                 )
         return sentence + "."

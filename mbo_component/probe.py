@@ -126,10 +126,12 @@ class Answer:
             "nodata": "no record of that type (NODATA)",
             "servfail": "SERVFAIL",
             "refused": "REFUSED",
-            "timeout": "no answer (timeout)",
+            "timeout": "nothing (timeout)",
             "error": "an error",
         }[self.status]
-        return f"{text}: {self.detail}" if self.detail and self.status in ("error", "timeout") else text
+        if self.status == "timeout" and self.detail:
+            return f"nothing (timeout {self.detail})"
+        return f"{text}: {self.detail}" if self.detail and self.status == "error" else text
 
 
 def _quote(value: str, limit: int = 60) -> str:

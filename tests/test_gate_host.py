@@ -118,10 +118,11 @@ def test_deadline_message(host: DynamicHost, bind_factory: Any) -> None:
     assert 1.4 <= waited < 10
     line = caught.value.last_line
     assert line.startswith("The security key TXT record mbo1.example.com was not served")
-    assert f"{ns.spec} answered NXDOMAIN" in line
+    assert f"mbo1.example.com: {ns.spec} answered NXDOMAIN" in line
     assert "within 1.5 s" in line
     assert "MX records were not created" in line and "run `pulumi up` again" in line
     # RFC 2308: min(SOA TTL 300, MINIMUM 120)
+    assert "mbo1.example.com did not exist when polling began" in line
     assert "cache its absence for up to 120 s" in line and "RFC 2308" in line
     assert line.endswith(".") and "\n" not in line
 
@@ -139,7 +140,7 @@ def test_one_server_broken(host: DynamicHost, bind_factory: Any, failure: str) -
         bad_spec, expected = bad.spec, "answered REFUSED"
     else:
         silent = SilentServer()
-        bad_spec, expected = silent.spec, "answered no answer (timeout)"
+        bad_spec, expected = silent.spec, "did not answer within 0.5 s"
     try:
         with pytest.raises(HostError) as caught:
             run_gate(host, spec_for(good.spec, bad_spec, timeout_seconds=1.5), name=f"broken-{failure}")
@@ -268,5 +269,47 @@ def test_forty_deadlines_run_concurrently(bind_factory: Any) -> None:
 
         lines = list(pool.map(gate, specs))
         elapsed = time.monotonic() - start
-    assert all(line.startswith(f"The security key TXT record mbo.{s.domain} ") for line, s in zip(lines, specs))
+    assert all(line.startswith(f"The security key TXT record mbo.{s.domain} was not served") for line, s in zip(lines, specs))
     assert elapsed < 10 * timeout / 2, f"40 deadlines took {elapsed:.1f} s"  # sequential rounds: 20 s
+
+
+# ---- the watch's part -------------------------------------------------------------------
+def test_gate_arrival_polls_at_once_after_backoff(host: DynamicHost, bind_factory: Any) -> None:
+    """The watch backs off while the TXT records are being created; the gate resets that."""
+    ns = new_bind(bind_factory)
+    spec = spec_for(ns.spec, interval_seconds=1.0, max_interval_seconds=20, timeout_seconds=30)
+    host.create(checked(host, WatchProvider(), spec), name="kick-watch")
+    time.sleep(2.7)  # rounds at 0, 1, 2.5 s; without the reset the next one is at 4.75 s
+    publish(ns)
+    start = time.monotonic()
+    run_gate(host, spec, name="kick")
+    assert time.monotonic() - start < 1.3
+
+
+def test_watch_diff_starts_polling_for_an_existing_watch(host: DynamicHost, bind_factory: Any) -> None:
+    """A watch from an earlier run has no create this run; its diff registers the spec."""
+    ns = new_bind(bind_factory)
+    spec = spec_for(ns.spec, timeout_seconds=1.5)
+    inputs = checked(host, WatchProvider(), spec)
+    outs = {**inputs, "startedAt": "2026-01-01T00:00:00.000+00:00"}  # state of an earlier run
+    start = time.monotonic()
+    assert host.diff("watch-example.com", outs, inputs, name="warm-watch").changes == 1  # no diff
+    time.sleep(1.0)
+    with pytest.raises(HostError) as caught:
+        run_gate(host, spec, name="warm")
+    # The deadline ran from the diff, not from the gate: ~1.5 s in total, not 1 + 1.5 s.
+    assert time.monotonic() - start < 2.4
+    assert "was not served" in caught.value.last_line
+
+
+def test_several_keys_failure_names_each(host: DynamicHost, bind_factory: Any) -> None:
+    ns = new_bind(bind_factory)
+    publish(ns, "old-value")
+    keys = ((KEY, VALUE), ("mbo2.example.com", "second"))
+    with pytest.raises(HostError) as caught:
+        run_gate(host, spec_for(ns.spec, keys=keys, timeout_seconds=1), name="keys-fail")
+    line = caught.value.last_line
+    assert f'mbo1.example.com: {ns.spec} answered another value "old-value"' in line
+    assert f"mbo2.example.com: {ns.spec} answered NXDOMAIN" in line
+    assert "mbo2.example.com did not exist when polling began" in line
+    assert "mbo1.example.com did not exist" not in line and "mbo1.example.com, mbo2.example.com did not" not in line
