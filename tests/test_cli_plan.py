@@ -169,3 +169,17 @@ def test_python_dash_m_runs_the_command():
     )
     assert result.returncode == 0, result.stderr
     assert "example.net.\t300\tIN\tMX\t10 mxext1.mailbox.org." in result.stdout
+
+
+def test_gitops_example_workflow():
+    """The example is valid YAML with the three triggers and the commands documented for them."""
+    path = Path(__file__).parent.parent / "examples" / "mailbox-org-dns.yml"
+    doc = yaml.safe_load(path.read_text())
+    triggers = doc[True]  # YAML 1.1 reads the key `on` as True
+    assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
+    assert triggers["schedule"][0]["cron"]
+    jobs = doc["jobs"]
+    text = {name: yaml.safe_dump(job) for name, job in jobs.items()}
+    assert "pull_request" in jobs["plan"]["if"] and "mbo-dns plan" in text["plan"] and "command: preview" in text["plan"]
+    assert "refs/heads/main" in jobs["deploy"]["if"] and "command: up" in text["deploy"]
+    assert "schedule" in jobs["nightly-check"]["if"] and "mbo-dns check" in text["nightly-check"]
