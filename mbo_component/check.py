@@ -456,4 +456,11 @@ def run_check(
     """Blocking front for the CLI. Raises ValueError for a bad server spec."""
     for spec in [*nameservers, *resolvers]:
         probe.parse_server(spec)  # fail before any query, with the spec named
-    return asyncio.run(check_async(domains, nameservers, resolvers, timeout))
+    # A private loop, not asyncio.run: that would leave "no current event loop" behind for
+    # in-process callers (Pulumi's mocks ask asyncio.get_event_loop() later).
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(check_async(domains, nameservers, resolvers, timeout))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

@@ -10,14 +10,13 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import dns.nameserver
+import dns.rcode
 import pytest
 import yaml
 
 from dns_server import BindServer, RcodeServer, SilentServer, txt_rdata
 from mbo_component.cli import main
-
-import dns.nameserver
-import dns.rcode
 
 STACKS = Path(__file__).parent / "stacks"
 EXAMPLE = STACKS / "Pulumi.example.yaml"

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dns.rdatatype
 import dns.zone
 import pytest
 import yaml
