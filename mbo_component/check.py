@@ -333,6 +333,7 @@ async def _check_domain(
                 report.failures.append(Failure(str(a.server), key[0], key[1], a.describe()))
 
     report.records = [compare(r, answers[(r.name, r.type)]) for r in records]
+    await _explain_missing_cnames(report, servers, query)
 
     # Other MX hosts: a second mail route. Expected while mx is false (migration phase one).
     if settings.mx:
@@ -406,6 +407,22 @@ async def _check_domain(
             "check zone transfers/NOTIFY to it, or wait and check again",
         ))
     return report
+
+
+async def _explain_missing_cnames(report: DomainReport, servers: Sequence[probe.Server], query: QueryFn) -> None:
+    """A planned CNAME answered with NODATA usually means other data sits at the name, most
+    often the article's DKIM TXT key where the CNAME delegation should be: say what is there."""
+    missing = [r for r in report.records if r.status == "missing" and r.record.type == "CNAME"
+               and any(a.status == "nodata" for a in r.answers)]
+    if not missing:
+        return
+    found = await asyncio.gather(*(query(s, r.record.name, "TXT", False) for r in missing for s in servers))
+    for i, result in enumerate(missing):
+        txt = sorted({v for a in found[i * len(servers):(i + 1) * len(servers)] if a.ok for v in a.values})
+        if txt:
+            result.status = "different"
+            result.served = tuple(f"TXT {v}" for v in txt)
+            result.detail = "a TXT record is served instead of the CNAME: delete it so the CNAME can be created"
 
 
 def _failed_domain(settings: DomainSettings, message: str) -> DomainReport:

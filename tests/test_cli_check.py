@@ -142,6 +142,7 @@ def test_missing_and_different_records(capsys, bind_factory):
     net = drop(net, "mbo0002._domainkey")  # DKIM served as TXT instead of the CNAME
     net.append('mbo0002._domainkey.example.net. 300 IN TXT "v=DKIM1; k=rsa; p=QUJD"')
     net = drop(net, "mbo0003._domainkey")  # CNAME to somewhere else
+    net = drop(net, "autoconfig")  # nothing at all: NXDOMAIN, still plain missing
     net.append("mbo0003._domainkey.example.net. 300 IN CNAME mbo0003._domainkey.elsewhere.example.")
     net = drop(net, "20 mxext3")  # right host, wrong priority
     net.append("example.net. 300 IN MX 30 mxext3.mailbox.org.")
@@ -153,12 +154,16 @@ def test_missing_and_different_records(capsys, bind_factory):
     assert code == 1 and doc["ok"] is False
     net_status = statuses(doc, "example.net")
     assert net_status["key-fa938c01d2e3f4a5b6c7d8e9f00112233445566a"] == "missing"
-    assert net_status["dkim-mbo0002"] == "missing"
+    assert net_status["autoconfig"] == "missing"
+    assert net_status["dkim-mbo0002"] == "different"
     assert net_status["dkim-mbo0003"] == "different"
     assert net_status["mx-mxext3.mailbox.org"] == "different"
     assert net_status["mx-mxext1.mailbox.org"] == "ok" and net_status["spf"] == "ok"
     records = {r["key"]: r for r in doc["domains"][0]["records"]}
     assert records["dkim-mbo0003"]["served"] == ["mbo0003._domainkey.elsewhere.example."]
+    assert records["dkim-mbo0002"]["served"] == ["TXT v=DKIM1; k=rsa; p=QUJD"]
+    assert "TXT record is served instead of the CNAME" in records["dkim-mbo0002"]["detail"]
+    assert net_status["dkim-mbo0004"] == "ok"
     assert records["mx-mxext3.mailbox.org"]["served"] == ["30 mxext3.mailbox.org."]
     assert "NXDOMAIN" in records["key-fa938c01d2e3f4a5b6c7d8e9f00112233445566a"]["detail"]
     org_records = {r["key"]: r for r in doc["domains"][1]["records"]}
