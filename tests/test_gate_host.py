@@ -313,3 +313,19 @@ def test_several_keys_failure_names_each(host: DynamicHost, bind_factory: Any) -
     assert f"mbo2.example.com: {ns.spec} answered NXDOMAIN" in line
     assert "mbo2.example.com did not exist when polling began" in line
     assert "mbo1.example.com did not exist" not in line and "mbo1.example.com, mbo2.example.com did not" not in line
+
+
+def test_resolvers_must_see_it_too_and_are_asked_last(host: DynamicHost, bind_factory: Any) -> None:
+    authoritative, resolver = new_bind(bind_factory), new_bind(bind_factory)
+    # The authoritative server never gets the key: the resolver must not be asked at all.
+    with pytest.raises(HostError) as caught:
+        run_gate(host, GateSpec(ZONE, ((KEY, VALUE),), (authoritative.spec,), (resolver.spec,), 1, 0.05, 0.3, 0.5),
+                 name="res-unasked")
+    assert f"resolver {resolver.spec} was not asked yet" in caught.value.last_line
+    # Authoritative has it, the resolver only later: the gate waits for the resolver.
+    publish(authoritative)
+    timer = resolver.add_txt_later(1.0, ZONE, KEY, VALUE)
+    _, outs = run_gate(host, GateSpec(ZONE, ((KEY, VALUE),), (authoritative.spec,), (resolver.spec,), 8, 0.05, 0.3, 0.5),
+                       name="res")
+    assert time.monotonic() >= timer.done_at  # type: ignore[attr-defined]
+    assert outs["checkedResolvers"] == [resolver.spec]

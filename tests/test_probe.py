@@ -167,3 +167,30 @@ def test_answer_describe_texts() -> None:
     assert Answer(server, "n", "ok", ("b",)).describe("a") == 'another value "b"'
     assert Answer(server, "n", "nxdomain").describe("a").startswith("NXDOMAIN")
     assert Answer(server, "n", "servfail").describe() == "SERVFAIL"
+
+
+# ---- the poller in-process (discovery path; the host tests give explicit servers) -------
+def test_poller_discovers_servers_and_verifies(bind_factory) -> None:
+    from mbo_component.poller import Poller
+
+    ns = bind_factory({"example.com": zone_text("example.com")})
+    ns.add_records("example.com", [("mbo1.example.com", 300, "TXT", txt_rdata("v"))])
+    resolver = system_resolver([ns.spec])
+    poller = Poller(discover_fn=lambda domain: discover(domain, resolver=resolver, port=ns.port))
+    spec = GateSpec("example.com", (("mbo1.example.com", "v"),), timeout_seconds=5, interval_seconds=0.05)
+    watch = poller.register(spec)
+    assert poller.register(spec) is watch  # same spec, same watch
+    assert watch.wait(5) and watch.verified
+    assert [str(s) for s in watch.servers] == [f"ns1.example.com (127.0.0.1:{ns.port})"]
+
+
+def test_poller_reports_discovery_failure_at_deadline(bind_factory) -> None:
+    from mbo_component.poller import Poller
+
+    def fail(domain: str):
+        raise LookupError(f"cannot find the authoritative nameservers of {domain}: test")
+
+    poller = Poller(discover_fn=fail)
+    watch = poller.register(GateSpec("example.com", (("mbo1.example.com", "v"),), timeout_seconds=0.5, interval_seconds=0.1))
+    assert watch.wait(5) and not watch.verified
+    assert "no nameserver could be queried: cannot find the authoritative nameservers of example.com" in watch.failure()
