@@ -399,3 +399,34 @@ def test_failing_program_in_a_fresh_interpreter_registers_nothing() -> None:
     assert summary["resources"] == [] and summary["invokes"] == []
     # validation fails before any backend is loaded
     assert summary["modules"] == []
+
+
+# --- preview ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["cloudflare", "route53"])
+def test_preview_registers_mx_with_known_inputs(provider: str) -> None:
+    """At preview the gate has no outputs yet: MX waits by depends_on, so its inputs stay known."""
+    outcome = h.run(lambda: build([{"domain": "example.net", "provider": provider, "securityKeys": [key_line("example.net")]}]), preview=True)
+    assert outcome.error is None
+    gate, _, rs = gate_parts(outcome, "example.net")
+    mx = [r for r in rs if r.inputs["type"] == "MX"]
+    assert mx and all(r.dependencies == [gate.urn] for r in mx)
+    if provider == "cloudflare":
+        assert sorted(r.inputs["content"] for r in mx) == ["mxext1.mailbox.org", "mxext2.mailbox.org", "mxext3.mailbox.org"]
+    else:
+        assert mx[0].inputs["records"] == ["10 mxext1.mailbox.org.", "10 mxext2.mailbox.org.", "20 mxext3.mailbox.org."]
+
+
+def test_component_args_route53_snake_case() -> None:
+    run = run_component(
+        "client",
+        {"domain": "example.org", "provider": "route53", "security_keys": [{"label": LABEL, "value": VALUE}], "zone_id": "Z9", "adopt_existing": True, "mx": False, "apex_txt": ["a=1"]},
+    )
+    rs = records_of(run, "client")
+    assert {r.inputs["zoneId"] for r in rs} == {"Z9"}
+    assert all(r.inputs["allowOverwrite"] is True for r in rs)
+    assert not [r for r in rs if r.inputs["type"] == "MX"]
+    (apex,) = by_name_type(rs, "example.org", "TXT")
+    assert apex.inputs["records"] == ["v=spf1 include:mailbox.org ~all", "a=1"]
+    assert all(r.name.startswith("client-") for r in run.monitor.registered if r.type != TYPE_TOKEN)
