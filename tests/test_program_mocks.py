@@ -430,3 +430,23 @@ def test_component_args_route53_snake_case() -> None:
     (apex,) = by_name_type(rs, "example.org", "TXT")
     assert apex.inputs["records"] == ["v=spf1 include:mailbox.org ~all", "a=1"]
     assert all(r.name.startswith("client-") for r in run.monitor.registered if r.type != TYPE_TOKEN)
+
+
+# --- the example stacks -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack_file", sorted((ROOT / "stacks").glob("Pulumi.*.yaml")), ids=lambda p: p.name)
+def test_example_stacks_run_under_mocks(stack_file: Path) -> None:
+    from mbo_component.backends.route53 import record_sets
+    from mbo_component.records import plan
+    from mbo_component.settings import parse_domains
+    from mbo_component.stack_file import load_domains
+
+    raw = load_domains(stack_file)
+    run = run_build(*raw)
+    for settings in parse_domains(raw)[0]:
+        rs = records_of(run, settings.domain)
+        expected = plan(settings)
+        assert len(rs) == (len(expected) if settings.provider == "cloudflare" else len(record_sets(expected)))
+        gates = [g for g in run.monitor.by_type(GATE) if g.parent == run.monitor.named(settings.domain).urn]
+        assert len(gates) == (1 if settings.verification.enabled else 0)
