@@ -330,3 +330,18 @@ def test_resolvers_must_see_it_too_and_are_asked_last(host: DynamicHost, bind_fa
                        name="res")
     assert time.monotonic() >= timer.done_at  # type: ignore[attr-defined]
     assert outs["checkedResolvers"] == [resolver.spec]
+
+
+def test_gate_module_loads_no_cloud_sdk() -> None:
+    """The host imports mbo_component.gate for every stack: it must stay light."""
+    import subprocess
+    import sys
+
+    from host import PROJECT_ROOT
+
+    code = (
+        "import sys, mbo_component.gate; "
+        "print(sorted(m for m in sys.modules if m.startswith(('pulumi_aws', 'pulumi_cloudflare', 'mbo_component'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['mbo_component', 'mbo_component.gate', 'mbo_component.poller', 'mbo_component.probe']"
