@@ -26,10 +26,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import dns.message
-import dns.name
 import dns.query
 import dns.rcode
-import dns.rdatatype
 import dns.tsig
 import dns.tsigkeyring
 import dns.update
