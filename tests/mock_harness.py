@@ -12,6 +12,7 @@ that need a fresh interpreter (which SDKs a program imports).
 """
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import sys
@@ -127,6 +128,13 @@ class Run:
 
 def run(program: Callable[[], Any], *, preview: bool = False) -> Run:
     """Run ``program`` under fresh mocks; an exception it raises is kept in ``Run.error``."""
+    # asyncio.run() elsewhere in the same process (other tests) leaves no current loop behind.
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        if loop.is_closed():
+            raise RuntimeError("closed")
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
     reset_options()
     mocks = Mocks()
     monitor = RecordingMonitor(mocks)
