@@ -231,7 +231,8 @@ def parse_security_key(raw: Any, domain: str, where: str, problems: Problems) ->
                 "(one space between the parts; whitespace inside the label or value is not allowed)",
             )
             return None
-        name = match.group("name").rstrip(".").lower()
+        # IDNA like the domain itself: a key line pasted in Unicode form matches the xn-- domain.
+        name = normalize_hostname(match.group("name"), underscores=True) or match.group("name").rstrip(".").lower()
         suffix = "." + domain
         if not name.endswith(suffix):
             problems.error(where, f"the key is for {name!r}, not for a name under {domain!r}")
