@@ -76,6 +76,13 @@ def test_security_key_forms(raw: Any) -> None:
     assert warnings == []
 
 
+@pytest.mark.parametrize("name", ["bücher.example", "BÜCHER.example", "xn--bcher-kva.example"])
+def test_security_key_of_an_internationalized_domain(name: str) -> None:
+    settings, _ = parse_domains([domain(domain="bücher.example", securityKeys=[f"{LABEL}.{name}. IN TXT {VALUE}"])])
+    assert settings[0].domain == "xn--bcher-kva.example"
+    assert settings[0].security_keys == (SecurityKey(LABEL, VALUE),)
+
+
 def test_several_security_keys_for_several_accounts() -> None:
     other = f"{'ab' * 20}.example.com. IN TXT {'cd' * 20}"
     settings, _ = one(securityKeys=[LINE, other])
