@@ -32,8 +32,16 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from .gate_spec import (
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_MAX_INTERVAL_SECONDS,
+    DEFAULT_QUERY_TIMEOUT_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    GateSpec,
+)
 from .poller import Watch, get_poller
-from .probe import GateSpec, parse_server
+from .probe import parse_server
 
 __all__ = ["GateSpec", "VerificationWatch", "VerificationGate", "WatchProvider", "GateProvider", "VerificationFailed"]
 
@@ -47,11 +55,12 @@ INPUT_KEYS = (
     "maxIntervalSeconds",
     "queryTimeoutSeconds",
 )
-NUMBER_DEFAULTS = {"timeoutSeconds": 900.0, "intervalSeconds": 2.0, "maxIntervalSeconds": 30.0, "queryTimeoutSeconds": 3.0}
-# The host cancels a request that waited more than 30 minutes in its queue. A gate queued
-# behind blocked ones waits at most about one deadline (all deadlines run together), so a
-# deadline of at most 25 minutes leaves room for the last queries and the queue itself.
-MAX_TIMEOUT_SECONDS = 1500.0
+NUMBER_DEFAULTS = {
+    "timeoutSeconds": DEFAULT_TIMEOUT_SECONDS,
+    "intervalSeconds": DEFAULT_INTERVAL_SECONDS,
+    "maxIntervalSeconds": DEFAULT_MAX_INTERVAL_SECONDS,
+    "queryTimeoutSeconds": DEFAULT_QUERY_TIMEOUT_SECONDS,
+}
 # Progress lines: at most this often while answers change, at least this often while waiting.
 PROGRESS_MIN_SECONDS = 5.0
 PROGRESS_MAX_SECONDS = 30.0
@@ -147,7 +156,7 @@ def normalize_inputs(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFa
     timeout = inputs.get("timeoutSeconds")
     if isinstance(timeout, float) and timeout > MAX_TIMEOUT_SECONDS:
         failures.append(
-            CheckFailure("timeoutSeconds", "must be at most 1500 (25 min): the dynamic-provider host cancels requests queued 30 min")
+            CheckFailure("timeoutSeconds", f"must be at most {MAX_TIMEOUT_SECONDS:g} s: the dynamic-provider host cancels requests queued 30 min")
         )
     interval, cap = inputs.get("intervalSeconds"), inputs.get("maxIntervalSeconds")
     if isinstance(interval, float) and isinstance(cap, float) and interval > cap:

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .probe import Answer, Delegation, GateSpec, Server, discover, parse_server, query_async
+from .gate_spec import GateSpec
+from .probe import Answer, Delegation, Server, discover, parse_server, query_async
 
 # Sockets open at once across all watches (each query uses one UDP socket, maybe one TCP).
 MAX_CONCURRENT_QUERIES = 256

@@ -17,6 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .gate_spec import (
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_MAX_INTERVAL_SECONDS,
+    DEFAULT_QUERY_TIMEOUT_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+)
 from .dmarc import ALIGNMENTS, FAILURE_OPTIONS, POLICIES, DmarcPolicy, mailto_domain, mailto_problem
 from .names import is_owner_label, normalize_hostname
 from .problems import Problems
@@ -30,8 +37,6 @@ MAILBOX_ORG_MX_HOSTS: tuple[tuple[str, int], ...] = (
 )
 DKIM_SELECTORS = ("MBO0001", "MBO0002", "MBO0003", "MBO0004")
 AUTOCONFIG_TARGET = "mailbox.org"
-# The dynamic-provider host cancels a request queued for 30 minutes: stay well under it.
-MAX_VERIFICATION_SECONDS = 1500
 KEY_HEX_LENGTH = 40
 
 T = TypeVar("T")
@@ -75,10 +80,10 @@ class VerificationSettings:
     enabled: bool = True
     servers: tuple[str, ...] = ()
     resolvers: tuple[str, ...] = ()
-    timeout_seconds: float = 900.0
-    interval_seconds: float = 2.0
-    max_interval_seconds: float = 30.0
-    query_timeout_seconds: float = 3.0
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    interval_seconds: float = DEFAULT_INTERVAL_SECONDS
+    max_interval_seconds: float = DEFAULT_MAX_INTERVAL_SECONDS
+    query_timeout_seconds: float = DEFAULT_QUERY_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -491,7 +496,7 @@ def _verification(r: _Reader, raw: Any, where: str) -> VerificationSettings | No
     defaults = VerificationSettings()
     numbers: dict[str, float] = {}
     limits = {
-        "timeoutSeconds": (1, MAX_VERIFICATION_SECONDS, defaults.timeout_seconds),
+        "timeoutSeconds": (1, MAX_TIMEOUT_SECONDS, defaults.timeout_seconds),
         "intervalSeconds": (0.01, 600, defaults.interval_seconds),
         "maxIntervalSeconds": (0.01, 600, defaults.max_interval_seconds),
         "queryTimeoutSeconds": (0.01, 60, defaults.query_timeout_seconds),

@@ -344,4 +344,4 @@ def test_gate_module_loads_no_cloud_sdk() -> None:
         "print(sorted(m for m in sys.modules if m.startswith(('pulumi_aws', 'pulumi_cloudflare', 'mbo_component'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['mbo_component', 'mbo_component.gate', 'mbo_component.poller', 'mbo_component.probe']"
+    assert out.stdout.strip() == "['mbo_component', 'mbo_component.gate', 'mbo_component.gate_spec', 'mbo_component.poller', 'mbo_component.probe']"

@@ -6,9 +6,9 @@ import dns.rcode
 import pytest
 
 from dns_server import BindServer, RcodeServer, SilentServer, txt_rdata, zone_text
+from mbo_component.gate_spec import GateSpec
 from mbo_component.probe import (
     Answer,
-    GateSpec,
     Server,
     discover,
     parse_server,

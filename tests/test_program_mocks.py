@@ -171,6 +171,7 @@ def test_cloudflare_inputs() -> None:
     (srv,) = by_name_type(rs, "_autodiscover._tcp.example.com", "SRV")
     assert "content" not in srv.inputs
     assert srv.inputs["data"] == {"priority": 0, "weight": 0, "port": 443, "target": "mailbox.org"}
+    assert srv.inputs["priority"] == 0  # top-level too: unset, the provider diffs forever
     # one resource per record
     assert len(rs) == 2 + 3 + 3 + 1 + 1 + 2
 

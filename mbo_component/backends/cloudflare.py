@@ -34,7 +34,10 @@ def record_args(record: Record) -> dict[str, object]:
         args["content"] = record.value
         args["priority"] = record.priority
     elif record.type == "SRV":
+        # SRV fields go in `data`; the top-level priority too, or the provider (v5 TF
+        # schema) shows a change on every preview (terraform-provider-cloudflare#6684).
         args["data"] = {"priority": record.priority, "weight": record.weight, "port": record.port, "target": record.value}
+        args["priority"] = record.priority
     else:
         args["content"] = record.value
     return args
