@@ -233,7 +233,7 @@ def parse_security_key(raw: Any, domain: str, where: str, problems: Problems) ->
             problems.error(
                 where,
                 f"{raw!r} is not a key line as mailbox.org shows it: '<label>.{domain}. IN TXT <value>' "
-                "(one space between the parts; whitespace inside the label or value is not allowed)",
+                "(spaces between the parts only; whitespace inside the label or value is not allowed)",
             )
             return None
         # IDNA like the domain itself: a key line pasted in Unicode form matches the xn-- domain.

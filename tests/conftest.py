@@ -11,15 +11,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import dns_server`, `import host`
 
-from dns_server import NAMED, BindServer  # noqa: E402
+from dns_server import NAMED, NAMED_CHECKZONE, BindServer  # noqa: E402
+
+
+def require_binary(path: str | None, name: str) -> str:
+    """Skip without a BIND binary, except under CI=true where it must fail loudly."""
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"'{name}' is not installed but CI=true: install bind9 and bind9-utils")
+        pytest.skip(f"'{name}' is not installed (apt-get install bind9 bind9-utils)")
+    return path
 
 
 def require_named() -> None:
-    """Skip without BIND, except under CI=true where a missing server must fail loudly."""
-    if NAMED is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("BIND 'named' is not installed but CI=true: install bind9 (apt-get install bind9)")
-        pytest.skip("BIND 'named' is not installed (apt-get install bind9)")
+    require_binary(NAMED, "named")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,8 @@ import dns.zone
 import pytest
 import yaml
 
+from conftest import require_binary
+from dns_server import NAMED_CHECKZONE
 from mbo_component.cli import main
 from mbo_component.problems import ConfigError
 from mbo_component.records import plan
@@ -69,11 +70,10 @@ def test_zone_output_loads_in_dnspython_and_named_checkzone(capsys, tmp_path, do
         assert rdataset.ttl == r.effective_ttl
         texts = {rd.to_text() for rd in rdataset}
         assert r.rdata() in texts
-    if shutil.which("named-checkzone") is None:
-        pytest.skip("named-checkzone not installed")
+    checkzone = require_binary(NAMED_CHECKZONE, "named-checkzone")
     path = tmp_path / "zone.db"
     path.write_text(zone_text(domain, out))
-    result = subprocess.run(["named-checkzone", "-i", "local", domain, str(path)], capture_output=True, text=True)
+    result = subprocess.run([checkzone, "-i", "local", domain, str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
 
