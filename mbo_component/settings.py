@@ -463,6 +463,12 @@ def _autoconfig(r: _Reader, raw: Any, where: str) -> AutoconfigSettings | None:
     )
 
 
+ZONE_ID_FORMATS = {
+    "cloudflare": (re.compile(r"^[0-9a-f]{32}$"), "023e105f4ecef8ad9ca31a8372d0c353"),
+    # The bare id, as the Route53 provider takes it (not "/hostedzone/Z...").
+    "route53": (re.compile(r"^Z[0-9A-Z]{1,31}$"), "Z0123456789ABCDEFGHIJ"),
+}
+
 _SERVER = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\s\[\]]+))(?::(?P<port>\d{1,5}))?$")
 
 
@@ -566,9 +572,12 @@ def parse_domain(raw: Any, where: str, problems: Problems) -> DomainSettings | N
         problems.error(fields.path("securityKeys"), "is required: paste the key line mailbox.org shows")
 
     zone_id = fields.get("zoneId")
-    if zone_id is not None and not isinstance(zone_id, str) or zone_id == "":
-        problems.error(fields.path("zoneId"), f"must be the zone's id as a string, not {zone_id!r}")
-        zone_id = None
+    if zone_id is not None and provider in ZONE_ID_FORMATS:
+        pattern, example = ZONE_ID_FORMATS[provider]
+        if not isinstance(zone_id, str) or not pattern.match(zone_id):
+            # Caught here, a wrong id cannot fail half-way through `pulumi up`.
+            problems.error(fields.path("zoneId"), f"{zone_id!r} is not a {provider} zone id (like {example})")
+            zone_id = None
 
     mx = r.bool_(fields.get("mx"), fields.path("mx")) if fields.has("mx") else True
     mx_hosts = DEFAULT_MX_HOSTS

@@ -97,20 +97,20 @@ def test_component_outputs_and_register_outputs() -> None:
     holder: dict[str, MailboxOrgDomain] = {}
 
     def program() -> None:
-        holder["c"] = MailboxOrgDomain("mail", {"domain": "example.com", "provider": "cloudflare", "security_keys": [key_line("example.com")], "zone_id": "zone123", "dmarc": True})
+        holder["c"] = MailboxOrgDomain("mail", {"domain": "example.com", "provider": "cloudflare", "security_keys": [key_line("example.com")], "zone_id": "0123456789abcdef0123456789abcdef", "dmarc": True})
 
     run = h.run(program)
     assert run.error is None
     component = run.monitor.named("mail")
     outputs = run.monitor.outputs[component.urn]
-    assert outputs["zoneId"] == "zone123"
+    assert outputs["zoneId"] == "0123456789abcdef0123456789abcdef"
     sets = {(s["name"], s["type"]): s for s in outputs["records"]}
     assert sets[("example.com", "MX")]["values"] == ["10 mxext1.mailbox.org.", "10 mxext2.mailbox.org.", "20 mxext3.mailbox.org."]
     assert sets[("example.com", "TXT")]["values"] == ['"v=spf1 include:mailbox.org ~all"']
     assert sets[("_dmarc.example.com", "TXT")]["values"] == ['"v=DMARC1; p=none"']
     assert sets[(f"{LABEL}.example.com", "TXT")] == {"name": f"{LABEL}.example.com", "type": "TXT", "ttl": 300, "values": [f'"{VALUE}"']}
     c = holder["c"]
-    assert h.resolve(c.zone_id) == "zone123"
+    assert h.resolve(c.zone_id) == "0123456789abcdef0123456789abcdef"
     assert h.resolve(c.records) == outputs["records"]
     assert len(c.resources) == len(records_of(run, "mail"))
 
@@ -133,7 +133,7 @@ def test_cloudflare_inputs() -> None:
     run = run_build(
         cf(
             "Example.COM",
-            zoneId="zone-cf",
+            zoneId="0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
             securityKeys=[key_line("example.com"), key_line("example.com", LABEL2, VALUE2)],
             apexTxt=['quoted="yes" back\\slash', long_text],
             dkim={"keys": {"MBO0001": KEY_B64}},
@@ -145,7 +145,7 @@ def test_cloudflare_inputs() -> None:
     assert {r.type for r in rs} == {DNS_RECORD}
     for r in rs:
         i = r.inputs
-        assert i["zoneId"] == "zone-cf"
+        assert i["zoneId"] == "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
         assert i["name"] == i["name"].lower() and not i["name"].endswith(".")
         assert i["proxied"] is False
         assert i["ttl"] == 1  # automatic
@@ -247,7 +247,7 @@ def test_route53_allow_overwrite_only_with_adopt_existing_and_zone_lookup() -> N
 
 def test_stack_program_multi_domain_both_providers() -> None:
     run = run_build(
-        cf("one.example", zoneId="z1", dmarc={"policy": "quarantine"}),
+        cf("one.example", zoneId="0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a", dmarc={"policy": "quarantine"}),
         r53("two.example", mxHosts=[f"10 mxext{i}.mailbox.org" for i in range(1, 5)], autoconfig=False),
         cf("three.example", spf={"include": ["_spf.google.com"], "all": "-all"}, verification=False),
     )
@@ -268,7 +268,7 @@ def test_stack_program_multi_domain_both_providers() -> None:
     stack_outputs = run.monitor.outputs["urn:pulumi:test::mbo::pulumi:pulumi:Stack::mbo-test"]
     exported = stack_outputs["domains"]
     assert set(exported) == names
-    assert exported["one.example"]["zoneId"] == "z1"
+    assert exported["one.example"]["zoneId"] == "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a"
     assert exported["two.example"]["zoneId"] == h.looked_up_zone_id("route53", "two.example")
 
 

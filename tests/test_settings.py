@@ -15,6 +15,7 @@ from mbo_component.settings import (
     MxHost,
     SecurityKey,
     VerificationSettings,
+    ZONE_ID_FORMATS,
     parse_domains,
 )
 from mbo_component.spf import SpfPolicy
@@ -424,7 +425,7 @@ def test_snake_case_accepted() -> None:
     settings, _ = one(
         securityKeys=_DROP,
         security_keys=[LINE],
-        zone_id="0123abcd",
+        zone_id="Z0123ABCD",
         mx_hosts=["5 mx.example.net"],
         apex_txt=["google-site-verification=x"],
         dkim={"keys": {"MBO0001": KEY_B64}},
@@ -434,7 +435,7 @@ def test_snake_case_accepted() -> None:
         verification={"timeout_seconds": 60, "interval_seconds": 1, "max_interval_seconds": 2},
     )
     assert settings.security_keys == (SecurityKey(LABEL, VALUE),)
-    assert settings.zone_id == "0123abcd"
+    assert settings.zone_id == "Z0123ABCD"
     assert settings.mx_hosts == (MxHost("mx.example.net", 5),)
     assert settings.apex_txt == ("google-site-verification=x",)
     assert settings.dmarc == DmarcPolicy(subdomain_policy="reject")
@@ -443,8 +444,8 @@ def test_snake_case_accepted() -> None:
 
 
 def test_same_key_in_both_spellings_is_an_error() -> None:
-    problem = error(zone_id="a", zoneId="b")
-    assert problem == "domains[0].zoneId: given twice (as 'zone_id' and 'zoneId')"
+    problem = error(apex_txt=["a"], apexTxt=["b"])
+    assert problem == "domains[0].apexTxt: given twice (as 'apex_txt' and 'apexTxt')"
 
 
 def test_duplicate_domains_case_and_dot_insensitive() -> None:
@@ -457,7 +458,30 @@ def test_domain_and_provider_required() -> None:
     assert "domains[0].domain: is required" in problems
     assert "domains[0].provider: is required (cloudflare or route53)" in problems
     assert error(provider="gandi").startswith(f"{P}.provider: must be one of cloudflare, route53")
-    assert error(zoneId=12).startswith(f"{P}.zoneId: must be the zone's id as a string")
+    assert error(zoneId=12) == f"{P}.zoneId: 12 is not a cloudflare zone id (like 023e105f4ecef8ad9ca31a8372d0c353)"
+
+
+@pytest.mark.parametrize(
+    ("provider", "zone_id", "ok"),
+    [
+        ("cloudflare", "023e105f4ecef8ad9ca31a8372d0c353", True),
+        ("cloudflare", "023E105F4ECEF8AD9CA31A8372D0C353", False),  # the API's ids are lower-case
+        ("cloudflare", "Z0123456789ABCDEFGHIJ", False),
+        ("route53", "Z0123456789ABCDEFGHIJ", True),
+        ("route53", "/hostedzone/Z0123456789ABCDEFGHIJ", False),
+        ("route53", "023e105f4ecef8ad9ca31a8372d0c353", False),
+    ],
+)
+def test_zone_id_format_per_provider(provider: str, zone_id: str, ok: bool) -> None:
+    raw = domain(provider=provider, zoneId=zone_id)
+    if ok:
+        (settings,), _ = parse_domains([raw])
+        assert settings.zone_id == zone_id
+    else:
+        with pytest.raises(ConfigError) as info:
+            parse_domains([raw])
+        example = ZONE_ID_FORMATS[provider][1]
+        assert info.value.problems == [f"{P}.zoneId: {zone_id!r} is not a {provider} zone id (like {example})"]
 
 
 def test_domains_must_be_a_non_empty_list() -> None:
