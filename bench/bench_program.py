@@ -52,7 +52,8 @@ def domains(n: int) -> list[dict[str, Any]]:
             {
                 "domain": name,
                 "provider": "cloudflare" if i % 2 == 0 else "route53",
-                "zoneId": f"zone{i}",
+                # ids in each provider's format (settings rejects others)
+                "zoneId": f"{i:032x}" if i % 2 == 0 else f"Z{i:020d}",
                 "securityKeys": [f"{LABEL}.{name}. IN TXT {VALUE}"],
                 "dmarc": {"rua": [f"mailto:dmarc@{name}"]},
             }
