@@ -263,6 +263,7 @@ class SpfFollower:
     async def count(self, text: str, chain: tuple[str, ...], result: SpfCount) -> None:
         for term in text.split()[1:]:
             body = term.lstrip("+-~?")
+            target: str | None
             if body.lower().startswith("redirect="):
                 mechanism, target = "redirect", body.split("=", 1)[1]
             else:
@@ -393,17 +394,17 @@ async def _check_domain(
         if result.status != "partial":
             continue
         wanted_value = _planned_normal(result.record)
-        for a in result.answers:
-            served = a.status == "ok" and any(_normal(result.record, v) == wanted_value for v in a.values)
-            if a.status in _DEFINITE and not served:
-                lagging.setdefault(a.server, []).append(result.record)
+        for said in result.answers:
+            served = said.status == "ok" and any(_normal(result.record, v) == wanted_value for v in said.values)
+            if said.status in _DEFINITE and not served:
+                lagging.setdefault(said.server, []).append(result.record)
     for server, missing in lagging.items():
         names = ", ".join(f"{r.name} {r.type}" for r in missing)
-        key = any(r.purpose == "security-key" for r in missing)
+        has_key = any(r.purpose == "security-key" for r in missing)
         report.conflicts.append(Conflict(
             "lagging-server", domain,
             f"{server} does not serve {len(missing)} record{'s' if len(missing) != 1 else ''} the other servers do"
-            f"{', among them the security key' if key else ''} ({names}): "
+            f"{', among them the security key' if has_key else ''} ({names}): "
             "check zone transfers/NOTIFY to it, or wait and check again",
         ))
     return report

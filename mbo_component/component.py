@@ -80,15 +80,16 @@ class MailboxOrgDomain(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         zone_id: pulumi.Input[str] | None
+        warnings: list[str] = []
         if isinstance(args, DomainSettings):
-            settings, warnings, zone_id = args, [], args.zone_id
+            settings, zone_id = args, args.zone_id
         else:
             try:
                 settings, warnings = settings_from_args(name, args)
             except ConfigError as error:
                 # RunError: the user sees the message, not a traceback; nothing is registered.
                 raise pulumi.RunError(str(error)) from None
-            zone_id = args.get("zone_id", args.get("zoneId"))
+            zone_id = args.get("zone_id", args.get("zoneId"))  # type: ignore[assignment]  # validated: str or Output
         super().__init__(TYPE_TOKEN, name, {}, opts)
         for warning in warnings:
             pulumi.log.warn(warning, resource=self)

@@ -6,6 +6,7 @@ poller and probe in the dynamic-provider host, so every default lives in this on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_TIMEOUT_SECONDS = 900.0
 DEFAULT_INTERVAL_SECONDS = 2.0
@@ -50,14 +51,55 @@ class GateSpec:
     @classmethod
     def from_inputs(cls, inputs: dict[str, object]) -> "GateSpec":
         """Inverse of `to_inputs` for already-validated inputs (numbers may be floats)."""
-        keys = inputs.get("keys") or []
+        keys: list[Any] = list(inputs.get("keys") or [])  # type: ignore[call-overload]
+        servers: list[Any] = list(inputs.get("servers") or [])  # type: ignore[call-overload]
+        resolvers: list[Any] = list(inputs.get("resolvers") or [])  # type: ignore[call-overload]
+
+        def number(key: str, default: float) -> float:
+            value = inputs.get(key, default)
+            return float(value) if isinstance(value, (int, float)) else default
+
         return cls(
             domain=str(inputs["domain"]),
-            keys=tuple((str(k["name"]), str(k["value"])) for k in keys),  # type: ignore[index,union-attr]
-            servers=tuple(str(s) for s in inputs.get("servers") or ()),  # type: ignore[union-attr]
-            resolvers=tuple(str(s) for s in inputs.get("resolvers") or ()),  # type: ignore[union-attr]
-            timeout_seconds=float(inputs.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS)),  # type: ignore[arg-type]
-            interval_seconds=float(inputs.get("intervalSeconds", DEFAULT_INTERVAL_SECONDS)),  # type: ignore[arg-type]
-            max_interval_seconds=float(inputs.get("maxIntervalSeconds", DEFAULT_MAX_INTERVAL_SECONDS)),  # type: ignore[arg-type]
-            query_timeout_seconds=float(inputs.get("queryTimeoutSeconds", DEFAULT_QUERY_TIMEOUT_SECONDS)),  # type: ignore[arg-type]
+            keys=tuple((str(k["name"]), str(k["value"])) for k in keys),
+            servers=tuple(str(s) for s in servers),
+            resolvers=tuple(str(s) for s in resolvers),
+            timeout_seconds=number("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS),
+            interval_seconds=number("intervalSeconds", DEFAULT_INTERVAL_SECONDS),
+            max_interval_seconds=number("maxIntervalSeconds", DEFAULT_MAX_INTERVAL_SECONDS),
+            query_timeout_seconds=number("queryTimeoutSeconds", DEFAULT_QUERY_TIMEOUT_SECONDS),
         )
+
+
+def split_server(spec: str, default_port: int = 53) -> tuple[str, int]:
+    """`host[:port]` into (host, port): `192.0.2.1:5353`, `[2001:db8::1]:53`, `2001:db8::1`.
+
+    Syntax only (no look-up), so the settings parser can use it offline; raises ValueError
+    with a readable reason.
+    """
+    text = spec.strip()
+    if not text:
+        raise ValueError("empty server")
+    host, port = text, default_port
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ValueError(f"{spec!r}: missing ']' after IPv6 address")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"{spec!r}: expected ':port' after ']'")
+            port = _port(spec, rest[1:])
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        port = _port(spec, port_text)
+    # more than one ':' without brackets: a bare IPv6 address, default port
+    if not host or any(c.isspace() for c in host):
+        raise ValueError(f"{spec!r}: not an IP address or host name")
+    return host, port
+
+
+def _port(spec: str, text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"{spec!r}: port must be a number from 1 to 65535")
+    return int(text)

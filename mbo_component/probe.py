@@ -25,6 +25,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
+from .gate_spec import split_server
+
 # Statuses an Answer can carry, from best to worst.
 STATUSES = ("ok", "nxdomain", "nodata", "servfail", "refused", "timeout", "error")
 
@@ -56,40 +58,16 @@ def parse_server(spec: str, default_port: int = 53) -> Server:
     A host name (not an address) is resolved with the system resolver. Raises ValueError
     with a readable reason for a bad spec.
     """
-    text = spec.strip()
-    if not text:
-        raise ValueError("empty server")
-    host, port = text, default_port
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ValueError(f"{spec!r}: missing ']' after IPv6 address")
-        host, rest = text[1:end], text[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"{spec!r}: expected ':port' after ']'")
-            port = _parse_port(spec, rest[1:])
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-        port = _parse_port(spec, port_text)
-    # more than one ':' without brackets: a bare IPv6 address, default port
+    host, port = split_server(spec, default_port)
     try:
         return Server(str(ipaddress.ip_address(host)), port)
     except ValueError:
         pass
-    if not host or any(c.isspace() for c in host):
-        raise ValueError(f"{spec!r}: not an IP address or host name")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     except OSError as exc:
         raise ValueError(f"{spec!r}: cannot resolve host {host!r} ({exc})") from None
     return Server(str(infos[0][4][0]), port, host)
-
-
-def _parse_port(spec: str, text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"{spec!r}: port must be a number from 1 to 65535")
-    return int(text)
 
 
 @dataclass(frozen=True)
@@ -152,13 +130,16 @@ def answer_from_response(
 ) -> Answer:
     """Classify a response into an Answer (pure: usable with any transport)."""
     rcode = response.rcode()
-    common = {"server": server, "name": name, "elapsed": elapsed, "used_tcp": used_tcp}
+
+    def answer(status: str, values: tuple[str, ...] = (), negative_ttl: int | None = None, detail: str = "") -> Answer:
+        return Answer(server, name, status, values, negative_ttl, detail, elapsed, used_tcp)
+
     if rcode == dns.rcode.SERVFAIL:
-        return Answer(status="servfail", **common)
+        return answer("servfail")
     if rcode == dns.rcode.REFUSED:
-        return Answer(status="refused", **common)
+        return answer("refused")
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-        return Answer(status="error", detail=f"rcode {dns.rcode.to_text(rcode)}", **common)
+        return answer("error", detail=f"rcode {dns.rcode.to_text(rcode)}")
     wanted = dns.rdatatype.from_text(rdtype)
     values: list[str] = []
     for rrset in response.answer:
@@ -167,19 +148,19 @@ def answer_from_response(
         for rdata in rrset:
             values.append(_rdata_text(rdata))
     if values:
-        return Answer(status="ok", values=tuple(values), **common)
+        return answer("ok", tuple(values))
     negative_ttl = None
     for rrset in response.authority:
         if rrset.rdtype == dns.rdatatype.SOA:
             negative_ttl = min(rrset.ttl, rrset[0].minimum)
     if rcode == dns.rcode.NXDOMAIN:
-        return Answer(status="nxdomain", soa_negative_ttl=negative_ttl, **common)
+        return answer("nxdomain", negative_ttl=negative_ttl)
     if negative_ttl is None and not (response.flags & dns.flags.AA) and any(
         rrset.rdtype == dns.rdatatype.NS for rrset in response.authority
     ):
         # A referral: this server is not authoritative for the zone (lame delegation).
-        return Answer(status="error", detail="referral: server is not authoritative for this zone", **common)
-    return Answer(status="nodata", soa_negative_ttl=negative_ttl, **common)
+        return answer("error", detail="referral: server is not authoritative for this zone")
+    return answer("nodata", negative_ttl=negative_ttl)
 
 
 def _rdata_text(rdata: object) -> str:

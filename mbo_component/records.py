@@ -63,7 +63,8 @@ class Record:
 def txt_strings(text: str) -> list[str]:
     """Split TXT text into character-strings of at most 255 bytes, never inside a UTF-8 character."""
     chunks: list[str] = []
-    current, size = [], 0
+    current: list[str] = []
+    size = 0
     for char in text:
         n = len(char.encode("utf-8"))
         if size + n > TXT_CHUNK_BYTES:

@@ -23,6 +23,7 @@ from .gate_spec import (
     DEFAULT_QUERY_TIMEOUT_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     MAX_TIMEOUT_SECONDS,
+    split_server,
 )
 from .dmarc import ALIGNMENTS, FAILURE_OPTIONS, POLICIES, DmarcPolicy, mailto_domain, mailto_problem
 from .names import is_owner_label, normalize_hostname
@@ -469,26 +470,20 @@ ZONE_ID_FORMATS = {
     "route53": (re.compile(r"^Z[0-9A-Z]{1,31}$"), "Z0123456789ABCDEFGHIJ"),
 }
 
-_SERVER = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\s\[\]]+))(?::(?P<port>\d{1,5}))?$")
-
-
 def _server(r: _Reader, raw: Any, where: str) -> str | None:
-    match = _SERVER.match(raw) if isinstance(raw, str) else None
-    host = match and (match.group("v6") or match.group("host"))
-    ok = bool(match) and (int(match.group("port") or 53) in range(1, 65536))
-    if ok and match.group("v6"):
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            ok = False
-    elif ok:
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            ok = normalize_hostname(host, min_labels=1) is not None
-    if not ok:
-        r.problems.error(where, f"{raw!r} is not a server 'host[:port]' (IPv6 as '[::1]:53')")
+    """A `host[:port]` the gate's probe accepts (syntax only: parsing must work offline)."""
+    try:
+        host, _ = split_server(raw) if isinstance(raw, str) else ("", 0)
+    except ValueError as exc:
+        reason = str(exc).removeprefix(f"{raw!r}: ")
+        r.problems.error(where, f"{raw!r} is not a server 'host[:port]' (IPv6 as '[::1]:53'): {reason}")
         return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if raw.startswith("[") or ":" in host or normalize_hostname(host, min_labels=1) is None:
+            r.problems.error(where, f"{raw!r} is not a server 'host[:port]' (IPv6 as '[::1]:53')")
+            return None
     return raw
 
 

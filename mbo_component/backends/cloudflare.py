@@ -59,7 +59,7 @@ class CloudflareBackend:
     def publish(self, records: Sequence[Record], depends_on: Sequence[pulumi.Resource] = ()) -> Published:
         opts = pulumi.ResourceOptions(parent=self.parent, depends_on=list(depends_on) or None)
         return [
-            ((record,), cloudflare.DnsRecord(f"{self.name}-{record.key}", zone_id=self.zone_id, opts=opts, **record_args(record)))
+            ((record,), cloudflare.DnsRecord(f"{self.name}-{record.key}", zone_id=self.zone_id, opts=opts, **record_args(record)))  # type: ignore[call-overload]
             for record in records
         ]
 
