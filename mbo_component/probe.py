@@ -12,7 +12,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import dns.asyncquery
 import dns.exception
@@ -244,11 +244,32 @@ def system_resolver(nameservers: Sequence[str] = (), lifetime: float = 10.0) -> 
     return resolver
 
 
+def has_route(server: Server) -> bool:
+    """Whether this machine has a route to the address (a UDP connect sends no packet).
+
+    Many CI runners have no IPv6: their queries to an NS's AAAA address fail at once with
+    "network unreachable", which says nothing about the nameserver.
+    """
+    family = socket.AF_INET6 if ":" in server.address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect((server.address, server.port))
+        return True
+    except OSError:
+        return False
+
+
 def discover(
-    domain: str, resolver: dns.resolver.Resolver | None = None, port: int = 53, lifetime: float = 10.0
+    domain: str,
+    resolver: dns.resolver.Resolver | None = None,
+    port: int = 53,
+    lifetime: float = 10.0,
+    routable: Callable[[Server], bool] = has_route,
 ) -> Delegation:
     """Find the zone containing `domain`, its NS set and every NS address (A and AAAA).
 
+    An address this machine has no route to is left out when the same nameserver has another
+    one (noted in `problems`): the nameserver is still checked, through the address it can reach.
     Raises LookupError when the zone or its NS set cannot be found. `port` is the port the
     authoritative servers are queried on later (53 except in tests).
     """
@@ -262,16 +283,18 @@ def discover(
     servers: list[Server] = []
     problems: list[str] = []
     for ns in names:
-        found = 0
+        addresses: list[Server] = []
         for rdtype in ("A", "AAAA"):
             try:
-                for rr in res.resolve(ns, rdtype, lifetime=lifetime):
-                    servers.append(Server(rr.address, port, ns.rstrip(".")))
-                    found += 1
+                addresses += [Server(rr.address, port, ns.rstrip(".")) for rr in res.resolve(ns, rdtype, lifetime=lifetime)]
             except dns.exception.DNSException:
                 continue  # many NS hosts have no AAAA
-        if not found:
+        if not addresses:
             problems.append(f"nameserver {ns} has no A or AAAA address")
+        reachable = [s for s in addresses if routable(s)]
+        for skipped in (s for s in addresses if s not in reachable) if reachable else ():
+            problems.append(f"{skipped} skipped: no route from this machine (checked through its other addresses)")
+        servers += reachable or addresses
     if not servers:
         raise LookupError(f"no nameserver of {zone.to_text()} has an address: {'; '.join(problems)}")
     return Delegation(zone.to_text().rstrip(".") or ".", tuple(n.rstrip(".") for n in names), tuple(servers), tuple(problems))

@@ -11,6 +11,7 @@ from mbo_component.probe import (
     Answer,
     Server,
     discover,
+    has_route,
     parse_server,
     query,
     query_many,
@@ -146,6 +147,34 @@ def test_discover_finds_zone_ns_and_addresses(bind_factory) -> None:
         ("ns2.example.com", "127.0.0.2", ns.port),
         ("ns2.example.com", "::1", ns.port),
     }
+
+
+def test_discover_skips_addresses_without_a_route(bind_factory) -> None:
+    """A runner without IPv6 still checks ns2 through its IPv4 address; an NS with only an
+    unroutable address is kept, so the gate reports it instead of silently skipping it."""
+    ns = bind_factory(
+        {
+            "example.com": zone_text(
+                "example.com",
+                ["ns2 IN AAAA ::1", "@ IN NS ns3.example.com.", "ns3 IN AAAA ::1"],
+                nameservers=[("ns1.example.com", "127.0.0.1"), ("ns2.example.com", "127.0.0.2")],
+            )
+        }
+    )
+    no_ipv6 = lambda server: ":" not in server.address  # noqa: E731
+    delegation = discover("example.com", resolver=system_resolver([ns.spec]), port=ns.port, routable=no_ipv6)
+    assert {(s.name, s.address) for s in delegation.servers} == {
+        ("ns1.example.com", "127.0.0.1"),
+        ("ns2.example.com", "127.0.0.2"),
+        ("ns3.example.com", "::1"),
+    }
+    assert delegation.problems == (
+        f"ns2.example.com ([::1]:{ns.port}) skipped: no route from this machine (checked through its other addresses)",
+    )
+
+
+def test_has_route_for_loopback() -> None:
+    assert has_route(Server("127.0.0.1", 53))
 
 
 def test_discover_raises_lookup_error_without_zone(bind_factory) -> None:
