@@ -12,7 +12,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import dns.asyncquery
 import dns.exception
@@ -204,21 +204,6 @@ async def query_async(
     except Exception as exc:  # noqa: BLE001
         return _error_answer(server, name, exc, timeout, time.monotonic() - start)
     return answer_from_response(server, name, rdtype, response, time.monotonic() - start, used_tcp)
-
-
-async def query_many_async(
-    servers: Iterable[Server], names: Iterable[str], rdtype: str = "TXT", timeout: float = 3.0, recursive: bool = False
-) -> list[Answer]:
-    """Every (server, name) pair at once; answers in server-major order."""
-    pairs = [(s, n) for s in servers for n in names]
-    return list(await asyncio.gather(*(query_async(s, n, rdtype, timeout, recursive) for s, n in pairs)))
-
-
-def query_many(
-    servers: Iterable[Server], names: Iterable[str], rdtype: str = "TXT", timeout: float = 3.0, recursive: bool = False
-) -> list[Answer]:
-    """Blocking front for `query_many_async` (for the CLI; not for use inside a running loop)."""
-    return asyncio.run(query_many_async(list(servers), list(names), rdtype, timeout, recursive))
 
 
 @dataclass(frozen=True)

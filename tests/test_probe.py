@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import dns.rcode
 import pytest
 
@@ -14,7 +16,7 @@ from mbo_component.probe import (
     has_route,
     parse_server,
     query,
-    query_many,
+    query_async,
     system_resolver,
 )
 
@@ -115,11 +117,21 @@ def test_timeout_when_nothing_answers() -> None:
     assert answer.status == "timeout" and "0.3" in answer.describe()
 
 
-def test_query_many_asks_every_pair(bind_factory) -> None:
+def test_query_async_runs_concurrently_per_pair(bind_factory) -> None:
+    """The poller and `mbo-dns check` gather many query_async calls on one loop."""
     ns, server = _bind(bind_factory)
     ns.add_records("example.com", [("a.example.com", 300, "TXT", txt_rdata("1"))])
+
+    async def ask_all(servers: list[Server]) -> list[Answer]:
+        names = ["a.example.com", "b.example.com"]
+        return list(await asyncio.gather(*(query_async(s, n, timeout=0.3) for s in servers for n in names)))
+
     with SilentServer() as silent:
-        answers = query_many([server, parse_server(silent.spec)], ["a.example.com", "b.example.com"], timeout=0.3)
+        loop = asyncio.new_event_loop()  # private: leave the caller's asyncio state alone
+        try:
+            answers = loop.run_until_complete(ask_all([server, parse_server(silent.spec)]))
+        finally:
+            loop.close()
     assert [(a.name, a.status) for a in answers] == [
         ("a.example.com", "ok"),
         ("b.example.com", "nxdomain"),
